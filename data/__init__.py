@@ -1,0 +1,1 @@
+"""Labels, records, readers and sentence splitting. Imports nothing else of stanceframe."""

@@ -1,0 +1,167 @@
+"""Article readers for scoring: JSONL, CSV, plain text files and folders of them.
+
+Readers never raise on bad content: each input article becomes exactly one
+:class:`ArticleInput`, and a broken one carries an ``error`` naming file, line and cause,
+so the batch completes and every input is accounted for. Only a usage error (a missing
+path, a CSV without a ``text`` column) raises :class:`InputError` before any work.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+TEXT_SUFFIXES = {".txt"}
+READABLE_SUFFIXES = {".jsonl", ".csv", ".txt"}
+_BINARY_MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a ZIP/Office file", b"\x89PNG": "a PNG image",
+                 b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image", b"\x1f\x8b": "a gzip archive"}
+
+
+class InputError(ValueError):
+    """A usage error in the inputs, reported before any scoring starts."""
+
+
+@dataclass
+class ArticleInput:
+    """One article as read: ``text`` is None when ``error`` says why it could not be read."""
+
+    id: str
+    text: str | None
+    origin: str
+    meta: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
+    """Decode as UTF-8 (BOM allowed), else the charset-normalizer guess; return (text, error)."""
+    for magic, what in _BINARY_MAGIC.items():
+        if raw.startswith(magic):
+            return None, f"binary file ({what}), not text"
+    if b"\x00" in raw[:8192]:
+        return None, "binary content (NUL bytes), not text"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        first_error = f"{exc.reason} at byte {exc.start}"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        return None, f"undecodable bytes: not UTF-8 ({first_error}) and no charset detected"
+    return str(best), None
+
+
+def _article_from_mapping(obj: object, origin: str, id_fallback: str | None = None) -> ArticleInput:
+    if not isinstance(obj, dict):
+        return ArticleInput(id=origin, text=None, origin=origin, error=f"expected a JSON object, got {type(obj).__name__}")
+    raw_id = obj.get("id", id_fallback)
+    meta = {k: v for k, v in obj.items() if k not in ("id", "text")}
+    if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+        return ArticleInput(id=origin, text=None, origin=origin, meta=meta, error="missing 'id'")
+    art_id = str(raw_id)
+    text = obj.get("text")
+    if "text" not in obj:
+        return ArticleInput(art_id, None, origin, meta, error="missing 'text'")
+    if not isinstance(text, str):
+        return ArticleInput(art_id, None, origin, meta, error=f"'text' must be a string, got {type(text).__name__ if text is not None else 'null'}")
+    return ArticleInput(art_id, text, origin, meta)
+
+
+def read_jsonl(path: Path) -> Iterator[ArticleInput]:
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            origin = f"{path}:{lineno}"
+            if not raw.strip():
+                continue
+            line, error = decode_bytes(raw)
+            if error:
+                yield ArticleInput(id=origin, text=None, origin=origin, error=error)
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield ArticleInput(id=origin, text=None, origin=origin, error=f"malformed JSON ({exc.msg}, column {exc.colno})")
+                continue
+            yield _article_from_mapping(obj, origin)
+
+
+def _csv_text_stream(path: Path) -> io.TextIOBase:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        head.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(head) - 4:  # a multi-byte character cut by the sample boundary
+            encoding = "utf-8-sig"
+        else:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(head).best()
+            encoding = best.encoding if best else "utf-8-sig"
+    return open(path, encoding=encoding, errors="replace", newline="")
+
+
+def read_csv(path: Path) -> Iterator[ArticleInput]:
+    csv.field_size_limit(sys.maxsize)
+    with _csv_text_stream(path) as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "text" not in reader.fieldnames:
+            raise InputError(f"{path}: CSV has no 'text' column (columns: {reader.fieldnames or []})")
+        for row in reader:
+            origin = f"{path}:{reader.line_num}"
+            if None in row:
+                yield ArticleInput(id=str(row.get("id") or origin), text=None, origin=origin,
+                                   error=f"row has {len(row) - 1 + len(row[None])} fields, header has {len(reader.fieldnames)}")
+                continue
+            yield _article_from_mapping({k: v for k, v in row.items() if v != "" or k == "text"}, origin)
+
+
+def read_txt(path: Path) -> Iterator[ArticleInput]:
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield ArticleInput(id=path.stem, text=None, origin=origin, error=f"cannot read: {exc.strerror}")
+        return
+    text, error = decode_bytes(raw)
+    yield ArticleInput(id=path.stem, text=text, origin=origin, error=error)
+
+
+def expand_inputs(inputs: list[str | Path]) -> list[Path]:
+    """Files as given, folders as their ``*.txt`` files (sorted); a usage error for anything else."""
+    files: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in TEXT_SUFFIXES and q.is_file()))
+        elif not p.exists():
+            raise InputError(f"{p}: no such file or folder")
+        elif p.suffix.lower() not in READABLE_SUFFIXES:
+            raise InputError(f"{p}: unsupported input type {p.suffix!r} (use .jsonl, .csv, .txt or a folder of .txt)")
+        else:
+            files.append(p)
+    return files
+
+
+_READERS = {".jsonl": read_jsonl, ".csv": read_csv, ".txt": read_txt}
+
+
+def check_inputs(files: list[Path]) -> None:
+    """Raise :class:`InputError` for usage errors that must stop the run before it starts."""
+    for path in files:
+        if path.suffix.lower() == ".csv":
+            with _csv_text_stream(path) as fh:
+                header = next(csv.reader(fh), [])
+            if "text" not in header:
+                raise InputError(f"{path}: CSV has no 'text' column (columns: {header})")
+
+
+def read_articles(files: list[Path]) -> Iterator[ArticleInput]:
+    """Every article of every file, in order."""
+    for path in files:
+        yield from _READERS[path.suffix.lower()](path)

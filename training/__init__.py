@@ -1,0 +1,1 @@
+"""Fit models from a config, tune thresholds, evaluate, and write run folders."""

@@ -1,0 +1,117 @@
+"""The YAML config, validated by pydantic: the single source of truth for a training run.
+
+Unknown keys and bad values fail with the file and the dotted key. ``--set a.b=value``
+overrides apply to the raw YAML before validation, so they are validated the same way.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from data.schema import LabelSchema
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelsConfig(_Strict):
+    targets: list[str] = Field(min_length=1)
+    stance_values: list[str] = Field(min_length=2)
+    frames: list[str]
+    none_label: str = "none"
+
+    def schema(self) -> LabelSchema:
+        return LabelSchema(tuple(self.targets), tuple(self.stance_values), tuple(self.frames), self.none_label)
+
+    @model_validator(mode="after")
+    def _valid_schema(self):
+        self.schema()
+        return self
+
+
+class DataConfig(_Strict):
+    paths: list[str] = Field(min_length=1, description="Annotated JSONL files or folders, relative to the config file.")
+    dev_fraction: float = Field(gt=0, lt=0.5)
+    test_fraction: float = Field(gt=0, lt=0.5)
+    tune_on: Literal["articles", "all"] = Field(
+        description="Dev sentences used to tune thresholds: those of whole articles (closest to real news) or all.")
+
+
+class TfidfConfig(_Strict):
+    kind: Literal["tfidf"]
+    word_ngrams: tuple[int, int]
+    char_ngrams: tuple[int, int]
+    min_df: int = Field(ge=1)
+    max_features: int | None = Field(gt=0)
+    sublinear_tf: bool
+    C: float = Field(gt=0)
+    class_weight: Literal["balanced"] | None
+    max_iter: int = Field(gt=0)
+
+
+ModelConfig = Annotated[Union[TfidfConfig], Field(discriminator="kind")]
+
+
+class TrainConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    seed: int
+    labels: LabelsConfig
+    data: DataConfig
+    model: ModelConfig
+
+    def resolved_paths(self, base: Path) -> list[Path]:
+        return [p if p.is_absolute() else (base / p).resolve() for p in map(Path, self.data.paths)]
+
+
+def _apply_override(raw: dict, item: str, source: str) -> None:
+    if "=" not in item:
+        raise ConfigError(f"{source}: override {item!r} must look like key.path=value")
+    key, value = item.split("=", 1)
+    parts = key.strip().split(".")
+    node = raw
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node.get(part), dict):
+            raise ConfigError(f"{source}: override key {'.'.join(parts[:i + 1])!r} is not a section of the config")
+        node = node[part]
+    node[parts[-1]] = yaml.safe_load(value)
+
+
+def _format(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in ("tfidf", "embeddings", "encoder")))
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key {loc!r}")
+        else:
+            lines.append(f"{source}: {loc}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of sections")
+    for item in overrides or []:
+        _apply_override(raw, item, f"{path} (--set {item})")
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, str(path))) from None
+
+
+def dump_config(config: TrainConfig) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
