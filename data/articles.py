@@ -90,19 +90,26 @@ def read_jsonl(path: Path) -> Iterator[ArticleInput]:
 
 
 def _csv_text_stream(path: Path) -> io.TextIOBase:
+    """Open a CSV as text: UTF-8 when its first megabyte is, else the detected charset, provided it
+    reads the (ASCII) header line as ASCII; undecodable bytes become U+FFFD rather than stop the run."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
+    encoding = "utf-8-sig"
     try:
         head.decode("utf-8-sig")
-        encoding = "utf-8-sig"
     except UnicodeDecodeError as exc:
-        if exc.start > len(head) - 4:  # a multi-byte character cut by the sample boundary
-            encoding = "utf-8-sig"
-        else:
+        if exc.start <= len(head) - 4:  # not just a character cut by the sample boundary
             from charset_normalizer import from_bytes
 
             best = from_bytes(head).best()
-            encoding = best.encoding if best else "utf-8-sig"
+            header = head.split(b"\n", 1)[0]
+            for candidate in ([best.encoding] if best else []) + ["cp1252", "latin-1"]:
+                try:
+                    if header.decode(candidate) == header.decode("latin-1"):
+                        encoding = candidate
+                        break
+                except (UnicodeDecodeError, LookupError):
+                    continue
     return open(path, encoding=encoding, errors="replace", newline="")
 
 

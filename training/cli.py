@@ -44,7 +44,7 @@ def cmd_train(args) -> int:
         output = Path(args.output) if args.output else Path("runs") / config.name
         run_dir = train(config, Path(args.config).resolve().parent, output, force=args.force,
                         log=lambda m: print(m, file=sys.stderr))
-    except (ConfigError, CorpusError, RunExistsError, FileNotFoundError) as exc:
+    except (ConfigError, CorpusError, RunExistsError, FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     metrics = json.loads((run_dir / "metrics.json").read_text("utf-8"))
     _print_metrics(metrics["test"], config.labels.schema(), f"{run_dir}: test split")

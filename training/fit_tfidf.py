@@ -26,11 +26,5 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: TfidfConfig
         return LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed).fit(X, y)
 
     heads: dict = {f: head([r.stances[t] for r in train]) for t, f in zip(schema.targets, schema.stance_fields)}
-    heads["frames"] = []
-    for frame in schema.frames:
-        y = [int(frame in r.frames) for r in train]
-        if len(set(y)) < 2:
-            raise ValueError(f"frame {frame!r} has {'no' if not any(y) else 'only'} positive training sentences; "
-                             "add data or remove it from labels.frames")
-        heads["frames"].append(head(y))
+    heads["frames"] = [head([int(frame in r.frames) for r in train]) for frame in schema.frames]
     return TfidfModel(features, heads, schema)

@@ -38,6 +38,21 @@ def load_splits(config: TrainConfig, config_dir: Path) -> dict[str, list[Sentenc
     return {name: [by_id[i] for i in splits[name]["id"]] for name in splits}
 
 
+def check_trainable(train: list[SentenceRecord], schema) -> None:
+    """Every head needs at least two classes in the training split; say which one lacks them."""
+    problems = []
+    for target, f in zip(schema.targets, schema.stance_fields):
+        seen = {r.stances[target] for r in train}
+        if len(seen) < 2:
+            problems.append(f"{f} has only {sorted(seen)} in the training split")
+    for frame in schema.frames:
+        positives = sum(frame in r.frames for r in train)
+        if positives in (0, len(train)):
+            problems.append(f"frame {frame!r} has {'no' if not positives else 'only'} positive training sentences")
+    if problems:
+        raise ValueError("cannot train: " + "; ".join(problems) + " (add data or change the labels section)")
+
+
 def tuning_records(dev: list[SentenceRecord], tune_on: str) -> list[SentenceRecord]:
     """Dev sentences of whole articles (closest to the label mix of real news), unless too few."""
     if tune_on == "articles":
@@ -61,6 +76,7 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
     started = time.perf_counter()
     splits = load_splits(config, config_dir)
     log(f"corpus: {', '.join(f'{k} {len(v)}' for k, v in splits.items())} sentences")
+    check_trainable(splits["train"], schema)
     fitter = import_module(FITTERS[config.model.kind])
     model = fitter.fit(splits["train"], splits["dev"], config.model, schema, config.seed)
     fit_seconds = time.perf_counter() - started
