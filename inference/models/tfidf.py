@@ -1,9 +1,7 @@
-"""The TF-IDF baseline: word and character n-grams, one linear head per stance target and one
-binary linear head per frame, stored with skops under an explicit trusted-types list."""
+"""The TF-IDF baseline: word and character n-grams with linear heads (see ``linear_heads``)."""
 from __future__ import annotations
 
 import re
-import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,23 +9,16 @@ import numpy as np
 
 from data.schema import LabelSchema
 
+from . import linear_heads
+
 MODEL_FILE = "model.skops"
-TRUSTED_TYPES = [
-    "builtins.dict",
-    "builtins.list",
-    "numpy.float64",
-    "numpy.dtype",
-    "scipy.sparse._csr.csr_matrix",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.FeatureUnion",
-]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class TfidfModel:
-    """Holds the fitted feature union and heads; ``heads[field]`` is a classifier, ``heads["frames"]`` a list."""
+    """The fitted feature union and the linear heads."""
+
+    uses_context = False
 
     def __init__(self, features, heads: dict, schema: LabelSchema):
         self.features = features
@@ -35,36 +26,13 @@ class TfidfModel:
         self.schema = schema
 
     def save(self, run_dir: Path) -> None:
-        import skops.io as sio
-
         for _, vectorizer in self.features.transformer_list:
             # numpy ints in the vocabulary would be stored one archive member each (very slow)
             vectorizer.vocabulary_ = {term: int(j) for term, j in vectorizer.vocabulary_.items()}
-        sio.dump({"features": self.features, "heads": self.heads}, run_dir / MODEL_FILE,
-                 compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-
-    def _stance_proba(self, head, X) -> np.ndarray:
-        """Probabilities in schema order; a value the head never saw in training gets 0."""
-        raw = head.predict_proba(X)
-        out = np.zeros((X.shape[0], len(self.schema.stance_values)))
-        for j, cls in enumerate(head.classes_):
-            out[:, self.schema.stance_values.index(cls)] = raw[:, j]
-        return out
+        linear_heads.save({"features": self.features, "heads": self.heads}, run_dir / MODEL_FILE)
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None) -> dict[str, np.ndarray]:
-        X = self.features.transform(texts)
-        probs = {f: self._stance_proba(self.heads[f], X) for f in self.schema.stance_fields}
-        probs["frames"] = np.column_stack([h.predict_proba(X)[:, 1] for h in self.heads["frames"]]) \
-            if self.schema.frames else np.zeros((len(texts), 0))
-        return probs
-
-    def _direction(self, head_name: str, label: str) -> np.ndarray:
-        """Weight vector pushing towards ``label`` (for a softmax head: relative to the mean class)."""
-        if head_name == "frames":
-            return self.heads["frames"][self.schema.frames.index(label)].coef_[0]
-        head = self.heads[head_name]
-        j = list(head.classes_).index(label)
-        return head.coef_[j] - head.coef_.mean(axis=0)
+        return linear_heads.predict_proba(self.heads, self.features.transform(texts), self.schema)
 
     def explain(self, texts: list[str], head_name: str, labels: list[str], top_k: int = 5) -> list[list[tuple[str, float]]]:
         """The words that pushed each text most towards its label.
@@ -76,13 +44,13 @@ class TfidfModel:
         names = self.features.get_feature_names_out()
         result = []
         for i, (text, label) in enumerate(zip(texts, labels)):
-            direction = self._direction(head_name, label)
+            weights = linear_heads.direction(self.heads, self.schema, head_name, label)
             row = X.getrow(i)
             words = _WORD.findall(text)
             lowered = [w.lower() for w in words]
             scores: dict[int, float] = defaultdict(float)
             for col, value in zip(row.indices, row.data):
-                contribution = float(value * direction[col])
+                contribution = float(value * weights[col])
                 kind, gram = names[col].split("__", 1)
                 if kind == "word":
                     parts = gram.split()
@@ -100,19 +68,8 @@ class TfidfModel:
         return result
 
 
-def load(run_dir: Path, schema: LabelSchema) -> TfidfModel:
-    import skops.io as sio
-
-    path = run_dir / MODEL_FILE
-    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-    if untrusted:
-        raise ValueError(f"{path}: refuses to load types outside the trusted list: {sorted(untrusted)}")
-    obj = sio.load(path, trusted=TRUSTED_TYPES)
-    heads = obj["heads"]
-    if sorted(k for k in heads if k != "frames") != sorted(schema.stance_fields) or len(heads["frames"]) != len(schema.frames):
-        raise ValueError(f"{path}: model heads {sorted(heads)} (frames: {len(heads['frames'])}) disagree with the label schema")
-    for f in schema.stance_fields:
-        unknown = set(heads[f].classes_) - set(schema.stance_values)
-        if unknown:
-            raise ValueError(f"{path}: head {f} predicts {sorted(unknown)}, not in the label schema")
-    return TfidfModel(obj["features"], heads, schema)
+def load(run_dir: Path, schema: LabelSchema, quantize: str | None = None) -> TfidfModel:
+    if quantize:
+        raise ValueError("quantisation applies to transformer kinds, not to the tfidf baseline")
+    obj = linear_heads.load(run_dir / MODEL_FILE, schema)
+    return TfidfModel(obj["features"], obj["heads"], schema)
