@@ -1,4 +1,4 @@
-"""Article readers for scoring: JSONL, CSV, plain text files and folders of them.
+"""Article readers for scoring: JSONL, CSV, Parquet, plain text files and folders of them.
 
 Readers never raise on bad content: each input article becomes exactly one
 :class:`ArticleInput`, and a broken one carries an ``error`` naming file, line and cause,
@@ -8,6 +8,7 @@ path, a CSV without a ``text`` column) raises :class:`InputError` before any wor
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 TEXT_SUFFIXES = {".txt"}
-READABLE_SUFFIXES = {".jsonl", ".csv", ".txt"}
+READABLE_SUFFIXES = {".jsonl", ".csv", ".txt", ".parquet"}
 _BINARY_MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a ZIP/Office file", b"\x89PNG": "a PNG image",
                  b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image", b"\x1f\x8b": "a gzip archive"}
 
@@ -71,9 +72,16 @@ def _article_from_mapping(obj: object, origin: str, id_fallback: str | None = No
     return ArticleInput(art_id, text, origin, meta)
 
 
-def read_jsonl(path: Path) -> Iterator[ArticleInput]:
+def read_jsonl(path: Path, start: int = 0, end: int | None = None, first_line: int = 1) -> Iterator[ArticleInput]:
+    """Every line of ``path``; or only the lines that start in the byte range ``[start, end)`` (``start``
+    at a line start, numbered from ``first_line``), so a big file can be read in parts by several workers."""
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        fh.seek(start)
+        pos = start
+        for lineno, raw in enumerate(fh, first_line):
+            if end is not None and pos >= end:
+                break
+            pos += len(raw)
             origin = f"{path}:{lineno}"
             if not raw.strip():
                 continue
@@ -128,6 +136,50 @@ def read_csv(path: Path) -> Iterator[ArticleInput]:
             yield _article_from_mapping({k: v for k, v in row.items() if v != "" or k == "text"}, origin)
 
 
+def _jsonable(value):
+    """Parquet values as JSON-friendly Python: dates and times as ISO strings, decimals as strings,
+    bytes as UTF-8 text (hex when not UTF-8), nested lists and structs recursively."""
+    import datetime
+    import decimal
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.hex()
+    return value
+
+
+def read_parquet(path: Path, row_groups: list[int] | None = None, first_row: int = 1) -> Iterator[ArticleInput]:
+    """Rows of a Parquet file (columns as in JSONL: ``id``, ``text``, any others become metadata),
+    streamed a record batch at a time; ``row_groups`` (numbered rows from ``first_row``) reads part of
+    the file. Origins are ``file:N`` with N the 1-based row number. A file that cannot be read becomes
+    one error article."""
+    import pyarrow.parquet as pq
+
+    origin = str(path)
+    try:
+        pf = pq.ParquetFile(path)
+        batches = pf.iter_batches(batch_size=1024, row_groups=row_groups)
+        row = first_row
+        for batch in batches:
+            for obj in batch.to_pylist():
+                yield _article_from_mapping(_jsonable(obj), f"{path}:{row}")
+                row += 1
+    except Exception as exc:  # noqa: BLE001 - a corrupt file is bad content, not a crash
+        yield ArticleInput(id=origin, text=None, origin=origin, error=f"unreadable Parquet ({type(exc).__name__}: {exc})")
+
+
 def read_txt(path: Path) -> Iterator[ArticleInput]:
     origin = str(path)
     try:
@@ -140,22 +192,29 @@ def read_txt(path: Path) -> Iterator[ArticleInput]:
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[Path]:
-    """Files as given, folders as their ``*.txt`` files (sorted); a usage error for anything else."""
+    """Files as given, folders as their ``*.txt`` files (sorted), glob patterns (``'archive/*.jsonl'``,
+    ``'**'`` recursive) as their matches (sorted); a usage error for anything else."""
     files: list[Path] = []
     for item in inputs:
         p = Path(item)
+        if not p.exists() and glob.has_magic(str(item)):
+            matches = sorted(glob.glob(str(item), recursive=True))
+            if not matches:
+                raise InputError(f"{item}: the pattern matches no file")
+            files.extend(expand_inputs(matches))
+            continue
         if p.is_dir():
             files.extend(sorted(q for q in p.iterdir() if q.suffix.lower() in TEXT_SUFFIXES and q.is_file()))
         elif not p.exists():
             raise InputError(f"{p}: no such file or folder")
         elif p.suffix.lower() not in READABLE_SUFFIXES:
-            raise InputError(f"{p}: unsupported input type {p.suffix!r} (use .jsonl, .csv, .txt or a folder of .txt)")
+            raise InputError(f"{p}: unsupported input type {p.suffix!r} (use .jsonl, .csv, .parquet, .txt or a folder of .txt)")
         else:
             files.append(p)
     return files
 
 
-_READERS = {".jsonl": read_jsonl, ".csv": read_csv, ".txt": read_txt}
+_READERS = {".jsonl": read_jsonl, ".csv": read_csv, ".txt": read_txt, ".parquet": read_parquet}
 
 
 def check_inputs(files: list[Path]) -> None:
@@ -166,6 +225,15 @@ def check_inputs(files: list[Path]) -> None:
                 header = next(csv.reader(fh), [])
             if "text" not in header:
                 raise InputError(f"{path}: CSV has no 'text' column (columns: {header})")
+        elif path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                names = pq.read_schema(path).names
+            except Exception:  # noqa: BLE001 - unreadable: read_parquet reports it as an error article
+                continue
+            if "text" not in names:
+                raise InputError(f"{path}: Parquet has no 'text' column (columns: {names})")
 
 
 def read_articles(files: list[Path]) -> Iterator[ArticleInput]:

@@ -127,10 +127,13 @@ def check_corpus(paths: Iterable[str | Path] | None, schema: LabelSchema,
 
 def distribution(records: list[SentenceRecord], schema: LabelSchema) -> dict[str, Counter]:
     """Counts per (field, label) and language, plus totals: the data-check table."""
-    table: dict[str, Counter] = {}
+    keys = ["sentences", "in articles",
+            *[f"stance_{t}={v}" for t in schema.targets for v in schema.stance_values], "no stance on any target",
+            *[f"frame={f}" for f in schema.frames], "frames=[]"]
+    table: dict[str, Counter] = {k: Counter() for k in keys}
 
     def add(key: str, lang: str) -> None:
-        table.setdefault(key, Counter())[lang] += 1
+        table[key][lang] += 1
         table[key]["all"] += 1
 
     for r in records:

@@ -107,7 +107,10 @@ def split_sentences(text: str, lang: str = "en") -> list[Span]:
             continue
         protected = _PDG.sub(lambda m: _PROTECT * len(m.group()), block)
         pos = 0
-        for seg in (s for window in _windows(protected) for s in segmenter.segment(window)):
+        # Processor.process() directly: Segmenter.segment() would also compile one regex per sentence
+        # to find offsets, which we compute ourselves below.
+        for seg in (s for window in _windows(protected) if window.strip()
+                    for s in segmenter.processor(window).process()):
             core = seg.strip()
             if not core:
                 continue

@@ -37,13 +37,14 @@ class Predictor:
     """``Predictor.load(run_dir)`` then ``predict([...])`` or ``score_articles(...)``."""
 
     def __init__(self, model, schema: LabelSchema, thresholds: Thresholds, kind: str, run_dir: Path | None = None,
-                 uses_context: bool = False):
+                 uses_context: bool = False, quantize: str | None = None):
         self.model = model
         self.schema = schema
         self.thresholds = thresholds
         self.kind = kind
         self.run_dir = run_dir
         self.uses_context = uses_context
+        self.quantize = quantize
 
     @classmethod
     def load(cls, run_dir: str | Path, quantize: str | None = None) -> "Predictor":
@@ -56,7 +57,7 @@ class Predictor:
             model = kind_module(manifest["kind"]).load(run_dir, schema, quantize=quantize)
         except (ValueError, KeyError, OSError) as exc:
             raise runfolder.RunFolderError(f"{run_dir}: {exc}") from None
-        return cls(model, schema, thresholds, manifest["kind"], run_dir, getattr(model, "uses_context", False))
+        return cls(model, schema, thresholds, manifest["kind"], run_dir, getattr(model, "uses_context", False), quantize)
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None,
                       batch_size: int = 512) -> dict[str, np.ndarray]:

@@ -161,7 +161,10 @@ def create_app(predictor, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastA
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        message = "; ".join(f"{_field_path(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:10])
+        message = "; ".join(
+            f"body: invalid JSON at character {e['loc'][-1]} ({(e.get('ctx') or {}).get('error', 'decode error')})"
+            if e.get("type") == "json_invalid" else f"{_field_path(e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in errors[:10])
         return JSONResponse({"message": message, "detail": jsonable_encoder(errors)}, status_code=422)
 
     def score(articles: list[dict], explain: bool):
@@ -206,12 +209,13 @@ def create_app(predictor, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastA
     return app
 
 
-def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+def serve(run, host: str = "127.0.0.1", port: int = 8000, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
           log_level: str = "info") -> None:
-    """Load the run folder once and serve it until interrupted."""
+    """Serve a run folder (loaded once, here) or a loaded Predictor until interrupted."""
     import uvicorn
 
     from .predictor import Predictor
 
-    app = create_app(Predictor.load(run), max_body_bytes=max_body_bytes)
+    predictor = run if isinstance(run, Predictor) else Predictor.load(run)
+    app = create_app(predictor, max_body_bytes=max_body_bytes)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -93,3 +93,13 @@ def test_inspect_shows_labels(baseline_run):
     proc = subprocess.run([sys.executable, "-m", "inference", "inspect", "-", "--model", str(baseline_run)],
                           input="Les Russes sont arrivés. La France est partie.", capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "russia:" in proc.stdout
+
+
+def test_bench_prints_figures(baseline_run):
+    proc = stanceframe("bench", "--model", baseline_run, "--n", "200", "--json")
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout)
+    assert figures["kind"] == "tfidf" and figures["sentences"] == 200 and figures["quantize"] == "none"
+    assert figures["predict_sentences_per_s"] > 0 and figures["score_sentences_per_s"] > 0 and figures["peak_rss_mb"] > 0
+    proc = stanceframe("bench", "--model", baseline_run, "--n", "10", "--quantize", "int8")
+    assert proc.returncode == 2 and "transformer kinds" in proc.stderr

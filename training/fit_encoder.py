@@ -114,7 +114,7 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: EncoderConf
             optim.step()
             sched.step()
             optim.zero_grad()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         score = _dev_score(model, dev, dev_contexts, schema)
         log(f"epoch {epoch + 1}: loss {total / len(train):.4f}, dev score {score:.4f}, {time.perf_counter() - started:.0f}s")
         if score > best_score:

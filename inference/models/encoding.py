@@ -64,7 +64,10 @@ def approx_lengths(texts: list[str], contexts: list[str | None] | None) -> list[
 def load_backbone(path: str):
     """Tokenizer and encoder from a local folder (or a hub id, for users with a network); safetensors only."""
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging
 
+    logging.set_verbosity_error()  # a bare encoder "unexpectedly" lacks a pooler: not worth a report
+    logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModel.from_pretrained(path, use_safetensors=True, add_pooling_layer=False) \
         if _is_bert_like(path) else AutoModel.from_pretrained(path, use_safetensors=True)

@@ -69,10 +69,10 @@ def load(path: Path, schema: LabelSchema) -> dict:
     and check the heads against the label schema."""
     import skops.io as sio
 
-    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-    if untrusted:
-        raise ValueError(f"{path}: refuses to load types outside the trusted list: {sorted(untrusted)}")
-    obj = sio.load(path, trusted=TRUSTED_TYPES)
+    try:
+        obj = sio.load(path, trusted=TRUSTED_TYPES)
+    except sio.exceptions.UntrustedTypesFoundException as exc:
+        raise ValueError(f"{path}: refuses to load types outside the trusted list: {exc}") from None
     heads = obj["heads"]
     if sorted(k for k in heads if k != "frames") != sorted(schema.stance_fields) or len(heads["frames"]) != len(schema.frames):
         raise ValueError(f"{path}: model heads {sorted(heads)} (frames: {len(heads['frames'])}) disagree with the label schema")

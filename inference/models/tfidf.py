@@ -1,6 +1,7 @@
 """The TF-IDF baseline: word and character n-grams with linear heads (see ``linear_heads``)."""
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -12,6 +13,7 @@ from data.schema import LabelSchema
 from . import linear_heads
 
 MODEL_FILE = "model.skops"
+VOCABULARY_FILE = "vocabulary.json"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -26,10 +28,15 @@ class TfidfModel:
         self.schema = schema
 
     def save(self, run_dir: Path) -> None:
-        for _, vectorizer in self.features.transformer_list:
-            # numpy ints in the vocabulary would be stored one archive member each (very slow)
-            vectorizer.vocabulary_ = {term: int(j) for term, j in vectorizer.vocabulary_.items()}
-        linear_heads.save({"features": self.features, "heads": self.heads}, run_dir / MODEL_FILE)
+        # Vocabularies go to plain JSON: as skops objects they take ~60 MB and seconds to load.
+        vocabularies = {name: {t: int(j) for t, j in vec.vocabulary_.items()} for name, vec in self.features.transformer_list}
+        (run_dir / VOCABULARY_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
+        for _, vec in self.features.transformer_list:
+            vec.vocabulary_ = {}
+        try:
+            linear_heads.save({"features": self.features, "heads": self.heads}, run_dir / MODEL_FILE)
+        finally:
+            _restore_vocabularies(self.features, vocabularies)
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None) -> dict[str, np.ndarray]:
         return linear_heads.predict_proba(self.heads, self.features.transform(texts), self.schema)
@@ -68,8 +75,14 @@ class TfidfModel:
         return result
 
 
+def _restore_vocabularies(features, vocabularies: dict) -> None:
+    for name, vec in features.transformer_list:
+        vec.vocabulary_ = vocabularies[name]
+
+
 def load(run_dir: Path, schema: LabelSchema, quantize: str | None = None) -> TfidfModel:
     if quantize:
         raise ValueError("quantisation applies to transformer kinds, not to the tfidf baseline")
     obj = linear_heads.load(run_dir / MODEL_FILE, schema)
+    _restore_vocabularies(obj["features"], json.loads((run_dir / VOCABULARY_FILE).read_text(encoding="utf-8")))
     return TfidfModel(obj["features"], obj["heads"], schema)
