@@ -9,8 +9,10 @@ import json
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
+from typing import Iterator
 
 from data.corpus import corpus_files, to_dataset
 from data.records import SentenceRecord, load_records
@@ -68,6 +70,22 @@ def calibrate(predictor: Predictor, records: list[SentenceRecord]) -> Thresholds
     return tuning.tune(probs, records, predictor.schema)
 
 
+@contextmanager
+def assembling(output: Path) -> Iterator[Path]:
+    """A temporary sibling folder that replaces ``output`` only if the block completes."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    tmp.chmod(0o755)
+    try:
+        yield tmp
+        if output.exists():
+            shutil.rmtree(output)
+        tmp.rename(output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = False, log=print) -> Path:
     output = Path(output)
     if output.exists() and not force:
@@ -80,10 +98,7 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
     fitter = import_module(FITTERS[config.model.kind])
     model = fitter.fit(splits["train"], splits["dev"], config.model, schema, config.seed)
     fit_seconds = time.perf_counter() - started
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    tmp.chmod(0o755)
-    try:
+    with assembling(output) as tmp:
         (tmp / runfolder.CONFIG).write_text(dump_config(config), encoding="utf-8")
         runfolder.write_json(tmp / runfolder.SCHEMA, schema.to_dict())
         model.save(tmp)
@@ -97,12 +112,6 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
                                "thresholds_tuned_on": f"dev ({len(tune_set)} sentences, {config.data.tune_on})"}
         runfolder.write_json(tmp / runfolder.METRICS, metrics)
         runfolder.write_manifest(tmp, config.model.kind)
-        if output.exists():
-            shutil.rmtree(output)
-        tmp.rename(output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return output
 
 
@@ -112,18 +121,11 @@ def recalibrate(run_dir: Path, records: list[SentenceRecord], output: Path, forc
         raise RunExistsError(f"{output} already exists; pass --force to replace it")
     predictor = Predictor.load(run_dir)
     predictor.thresholds = calibrate(predictor, records)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with assembling(output) as tmp:
         shutil.copytree(run_dir, tmp, dirs_exist_ok=True)
         runfolder.write_json(tmp / runfolder.THRESHOLDS, predictor.thresholds.to_dict())
         metrics = json.loads((tmp / runfolder.METRICS).read_text("utf-8"))
         metrics["calibration"] = {"sentences": len(records), "metrics_on_sample": evaluate(predictor, records)}
         runfolder.write_json(tmp / runfolder.METRICS, metrics)
         runfolder.write_manifest(tmp, predictor.kind)
-        if output.exists():
-            shutil.rmtree(output)
-        tmp.rename(output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return output, metrics["calibration"]["metrics_on_sample"]
