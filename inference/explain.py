@@ -10,6 +10,13 @@ import numpy as np
 from data.schema import LabelSchema
 
 _WORD = re.compile(r"\S+")
+# Function words are still occluded (they can matter), but never shown as a reason: they read as noise.
+_FUNCTION_WORDS = frozenset("""
+a an the of to in on at by for from with and or but that this these those it its is are was were be been
+as than then so if not no he she they we you i his her their our your which who whom whose what when
+le la les l un une des du de d au aux et ou mais que qui quoi dont ce cet cette ces il elle ils elles on
+nous vous je son sa ses leur leurs notre nos votre vos est sont était être a ont pour par sur dans avec en
+""".split())
 
 
 def label_column(schema: LabelSchema, head_name: str, label: str) -> int:
@@ -33,6 +40,7 @@ def occlusion(predict_proba: Callable[[list[str]], dict[str, np.ndarray]], schem
         col = label_column(schema, head_name, label)
         base = probs[start, col]
         drops = [(w.strip(".,;:!?«»\"“”'()"), float(base - probs[start + 1 + k, col])) for k, w in enumerate(words)]
-        ranked = sorted((d for d in drops if d[1] > 0 and d[0]), key=lambda d: -d[1])[:top_k]
+        ranked = sorted((d for d in drops if d[1] > 0 and d[0] and d[0].lower() not in _FUNCTION_WORDS),
+                        key=lambda d: -d[1])[:top_k]
         out.append([(w, round(s, 4)) for w, s in ranked])
     return out
