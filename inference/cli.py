@@ -158,13 +158,12 @@ def cmd_inspect(args) -> int:
     if error:
         raise UsageError(f"{args.file}: {error}")
     meta = {"lang": args.lang} if args.lang else {}
-    result = next(predictor.score_articles([ArticleInput(id=Path(args.file).stem, text=text, origin=args.file, meta=meta)]))
-    if result.article["status"] != "ok":
-        raise UsageError(f"{args.file}: article is {result.article['status']}")
     from .scoring import score_batch
 
     result = score_batch(predictor, [ArticleInput(id=Path(args.file).stem, text=text, origin=args.file, meta=meta)],
                          explain=True)[0]
+    if result.article["status"] != "ok":
+        raise UsageError(f"{args.file}: article is {result.article['status']}")
     if args.html:
         from .html import render_report
 
