@@ -56,10 +56,10 @@ def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
     return str(best), None
 
 
-def _article_from_mapping(obj: object, origin: str, id_fallback: str | None = None) -> ArticleInput:
+def article_from_mapping(obj: object, origin: str) -> ArticleInput:
     if not isinstance(obj, dict):
         return ArticleInput(id=origin, text=None, origin=origin, error=f"expected a JSON object, got {type(obj).__name__}")
-    raw_id = obj.get("id", id_fallback)
+    raw_id = obj.get("id")
     meta = {k: v for k, v in obj.items() if k not in ("id", "text")}
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
         return ArticleInput(id=origin, text=None, origin=origin, meta=meta, error="missing 'id'")
@@ -94,7 +94,7 @@ def read_jsonl(path: Path, start: int = 0, end: int | None = None, first_line: i
             except json.JSONDecodeError as exc:
                 yield ArticleInput(id=origin, text=None, origin=origin, error=f"malformed JSON ({exc.msg}, column {exc.colno})")
                 continue
-            yield _article_from_mapping(obj, origin)
+            yield article_from_mapping(obj, origin)
 
 
 def _csv_text_stream(path: Path) -> io.TextIOBase:
@@ -133,7 +133,7 @@ def read_csv(path: Path) -> Iterator[ArticleInput]:
                 yield ArticleInput(id=str(row.get("id") or origin), text=None, origin=origin,
                                    error=f"row has {len(row) - 1 + len(row[None])} fields, header has {len(reader.fieldnames)}")
                 continue
-            yield _article_from_mapping({k: v for k, v in row.items() if v != "" or k == "text"}, origin)
+            yield article_from_mapping({k: v for k, v in row.items() if v != "" or k == "text"}, origin)
 
 
 def _jsonable(value):
@@ -174,7 +174,7 @@ def read_parquet(path: Path, row_groups: list[int] | None = None, first_row: int
         row = first_row
         for batch in batches:
             for obj in batch.to_pylist():
-                yield _article_from_mapping(_jsonable(obj), f"{path}:{row}")
+                yield article_from_mapping(_jsonable(obj), f"{path}:{row}")
                 row += 1
     except Exception as exc:  # noqa: BLE001 - a corrupt file is bad content, not a crash
         yield ArticleInput(id=origin, text=None, origin=origin, error=f"unreadable Parquet ({type(exc).__name__}: {exc})")

@@ -6,10 +6,6 @@ from data.schema import LabelSchema
 COLOURS = {"favor": "green", "against": "red"}
 
 
-def _confidence(probs: dict, value: str) -> str:
-    return f"{probs[value]:.2f}"
-
-
 def render_sentences(console, rows: list[dict], schema: LabelSchema, title: str | None = None) -> None:
     """One block per sentence: its text, stance labels with confidence, frames as tags, and the
     words that pushed each predicted label most (when the rows carry explanations)."""
@@ -24,7 +20,7 @@ def render_sentences(console, rows: list[dict], schema: LabelSchema, title: str 
             value = row[f]
             style = COLOURS.get(value, "dim")
             head.append(f"{target}: ", style="bold")
-            head.append(f"{value} {_confidence(row['probabilities'][f], value)}", style=style)
+            head.append(f"{value} {row['probabilities'][f][value]:.2f}", style=style)
             head.append("   ")
         for fr in row["frames"]:
             head.append(f" #{fr} {row['probabilities']['frames'][fr]:.2f} ", style="black on cyan")

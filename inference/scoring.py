@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from data.articles import ArticleInput, _article_from_mapping, check_inputs, expand_inputs, read_articles
+from data.articles import ArticleInput, article_from_mapping, check_inputs, expand_inputs, read_articles
 from data.language import detect_language
 from data.sentences import split_sentences, splitter_text
 
@@ -42,7 +42,7 @@ def as_article_inputs(items: Iterable) -> Iterator[ArticleInput]:
         elif isinstance(item, str):
             yield ArticleInput(id=f"article-{n}", text=item, origin=f"item {n}")
         else:
-            yield _article_from_mapping(item, f"item {n}")
+            yield article_from_mapping(item, f"item {n}")
 
 
 def _article_row(article: ArticleInput, schema, status: str, sentences: list[dict], lang: str | None,

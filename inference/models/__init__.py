@@ -1,5 +1,6 @@
-"""Model kinds. Each kind module exposes ``load(run_dir, schema) -> model`` where the model has
-``predict_proba(texts, contexts=None) -> {head: array}`` and ``explain(texts, head, label_indexes, top_k)``.
+"""Model kinds. Each kind module exposes ``load(run_dir, schema, quantize=None) -> model`` where the model has
+``uses_context``, ``save(run_dir)``, ``predict_proba(texts, contexts=None) -> {head: array}`` and
+``explain(texts, head, labels, top_k)``; ``training.train.FITTERS`` names the matching fitter.
 Modules are imported on demand so the baseline never imports torch.
 """
 from __future__ import annotations
