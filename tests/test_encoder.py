@@ -1,5 +1,6 @@
 """The transformer kinds (fine-tuned encoder, frozen embeddings) on a tiny random BERT: real
 training, saving, loading and serving code paths, in seconds."""
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -95,6 +96,34 @@ def test_int8_agrees_with_fp32(encoder_run):
     int8 = Predictor.load(encoder_run, quantize="int8").predict_proba(SENTENCES)
     for head in fp32:
         assert np.abs(fp32[head] - int8[head]).max() < 0.05
+
+
+def test_smoothed_int8_tames_an_outlier_channel():
+    """One input channel 100x larger than the rest (as in BERT activations) ruins per-tensor int8;
+    the calibrated, smoothed quantisation keeps the layer close to fp32."""
+    from inference.models.encoding import linear_input_ranges, quantize_int8
+
+    torch.manual_seed(0)
+    layer = torch.nn.Sequential(torch.nn.Linear(64, 32))
+    x = torch.randn(256, 64)
+    x[:, 7] *= 100
+    exact = layer(x).detach()
+    ranges = linear_input_ranges(layer, lambda: layer(x))
+    plain = torch.ao.quantization.quantize_dynamic(copy.deepcopy(layer), {torch.nn.Linear}, dtype=torch.qint8)(x)
+    smoothed = quantize_int8(copy.deepcopy(layer), ranges)(x)
+    plain_err, smooth_err = (plain - exact).abs().mean(), (smoothed - exact).abs().mean()
+    assert smooth_err < plain_err / 3, (float(smooth_err), float(plain_err))
+
+
+def test_int8_needs_the_runs_calibration_ranges(encoder_run, tmp_path):
+    from inference.runfolder import write_manifest
+
+    old = shutil.copytree(encoder_run, tmp_path / "old")
+    (old / "int8_ranges.safetensors").unlink()
+    write_manifest(old, json.loads((old / "manifest.json").read_text())["kind"])
+    Predictor.load(old)  # fp32 still loads
+    with pytest.raises(ValueError, match="int8_ranges.safetensors"):
+        Predictor.load(old, quantize="int8")
 
 
 def test_encoder_explanations_are_words_of_the_sentence(encoder_run):

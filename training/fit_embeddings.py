@@ -18,6 +18,7 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: EmbeddingsC
     tokenizer, backbone = load_backbone(path)
     opts = EncodingOptions(max_length=cfg.max_length, prefix=cfg.prefix, context=cfg.context, batch_size=cfg.batch_size)
     model = EmbeddingsModel(tokenizer, backbone, {}, schema, opts, cfg.base, weights_digest(path))
-    X = model.embed([r.text for r in train], previous_sentences(train) if cfg.context else None)
-    model.heads = linear_heads.fit_heads(X, train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
+    texts, contexts = [r.text for r in train], previous_sentences(train) if cfg.context else None
+    model.heads = linear_heads.fit_heads(model.embed(texts, contexts), train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
+    model.calibrate_int8(texts, contexts)
     return model

@@ -126,4 +126,5 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: EncoderConf
                 break
     net.load_state_dict(best_state)
     net.eval()
+    model.calibrate_int8(texts, contexts)
     return model

@@ -14,7 +14,8 @@ import numpy as np
 from data.schema import LabelSchema
 
 from . import linear_heads
-from .encoding import EncodingOptions, embed, load_backbone, quantize_int8
+from .encoding import EncodingOptions, calibration_sample, embed, linear_input_ranges, load_backbone, load_int8, \
+    save_int8_ranges
 
 HEADS_FILE = "heads.skops"
 ENCODER_FILE = "encoder.json"
@@ -32,8 +33,15 @@ class EmbeddingsModel:
         self.tokenizer, self.backbone, self.heads = tokenizer, backbone, heads
         self.schema, self.opts, self.base, self.digest = schema, opts, base, digest
         self.uses_context = opts.context
+        self.int8_ranges: dict | None = None
+
+    def calibrate_int8(self, texts: list[str], contexts: list[str | None] | None = None) -> None:
+        """Record the activation ranges that ``--quantize int8`` needs."""
+        self.int8_ranges = linear_input_ranges(self.backbone, partial(self.embed, *calibration_sample(texts, contexts)))
 
     def save(self, run_dir: Path) -> None:
+        if self.int8_ranges is not None:
+            save_int8_ranges(self.int8_ranges, run_dir)
         linear_heads.save({"heads": self.heads}, run_dir / HEADS_FILE)
         (run_dir / ENCODER_FILE).write_text(json.dumps(
             {"base": self.base, "weights_sha256": self.digest, "options": self.opts.to_dict()}, indent=2) + "\n")
@@ -61,6 +69,6 @@ def load(run_dir: Path, schema: LabelSchema, quantize: str | None = None) -> Emb
                          f"(sha256 {digest[:12]} != {spec['weights_sha256'][:12]})")
     tokenizer, backbone = load_backbone(path)
     if quantize == "int8":
-        backbone = quantize_int8(backbone)
+        backbone = load_int8(backbone, run_dir)
     heads = linear_heads.load(run_dir / HEADS_FILE, schema)["heads"]
     return EmbeddingsModel(tokenizer, backbone, heads, schema, EncodingOptions(**spec["options"]), spec["base"], digest)

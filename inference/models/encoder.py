@@ -15,8 +15,8 @@ import numpy as np
 
 from data.schema import LabelSchema
 
-from .encoding import EncodingOptions, approx_lengths, length_batches, load_backbone, mean_pool, quantize_int8, \
-    set_threads, tokenize
+from .encoding import EncodingOptions, approx_lengths, calibration_sample, length_batches, linear_input_ranges, \
+    load_backbone, load_int8, mean_pool, save_int8_ranges, set_threads, tokenize
 
 ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.safetensors"
@@ -50,10 +50,17 @@ class EncoderModel:
     def __init__(self, net, tokenizer, schema: LabelSchema, opts: EncodingOptions, base: str, dropout: float):
         self.net, self.tokenizer, self.schema, self.opts, self.base, self.dropout = net, tokenizer, schema, opts, base, dropout
         self.uses_context = opts.context
+        self.int8_ranges: dict | None = None
+
+    def calibrate_int8(self, texts: list[str], contexts: list[str | None] | None = None) -> None:
+        """Record the activation ranges that ``--quantize int8`` needs (call once training is done)."""
+        self.int8_ranges = linear_input_ranges(self.net.backbone, partial(self.predict_proba, *calibration_sample(texts, contexts)))
 
     def save(self, run_dir: Path) -> None:
         from safetensors.torch import save_file
 
+        if self.int8_ranges is not None:
+            save_int8_ranges(self.int8_ranges, run_dir)
         self.net.backbone.save_pretrained(run_dir / ENCODER_DIR, safe_serialization=True)
         self.tokenizer.save_pretrained(run_dir / ENCODER_DIR)
         heads = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if not k.startswith("backbone.")}
@@ -104,5 +111,5 @@ def load(run_dir: Path, schema: LabelSchema, quantize: str | None = None) -> Enc
     net.load_state_dict(heads, strict=False)
     net.eval()
     if quantize == "int8":
-        net = quantize_int8(net)
+        net.backbone = load_int8(net.backbone, run_dir)
     return EncoderModel(net, tokenizer, schema, EncodingOptions(**spec["options"]), spec["base"], spec["dropout"])

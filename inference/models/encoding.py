@@ -5,7 +5,9 @@ training and at serving time, so both see exactly the same inputs.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -82,11 +84,90 @@ def _is_bert_like(path: str) -> bool:
     return cfg.is_file() and json.loads(cfg.read_text()).get("model_type") in ("bert", "xlm-roberta", "roberta")
 
 
-def quantize_int8(model):
-    """Dynamic int8 quantisation of every ``nn.Linear`` (weights int8, activations quantised on the fly)."""
+INT8_RANGES_FILE = "int8_ranges.safetensors"
+CALIBRATION_SENTENCES = 512
+SMOOTHING_ALPHA = 0.9  # chosen on dev: 0.5-0.6 lose 4-20 points, 0.7-1.0 about one or less
+
+
+def calibration_sample(texts: list[str], contexts: list[str | None] | None):
+    """An even spread of at most ``CALIBRATION_SENTENCES`` texts and their contexts (deterministic)."""
+    step = max(1, len(texts) // CALIBRATION_SENTENCES)
+    pick = slice(0, step * CALIBRATION_SENTENCES, step)
+    return texts[pick], None if contexts is None else contexts[pick]
+
+
+def linear_input_ranges(module, run) -> dict:
+    """Per-input-channel absolute maxima of every ``nn.Linear`` input of ``module`` while ``run()`` feeds
+    it: the statistics int8 quantisation needs to tame activation outliers, saved with the run."""
     import torch
 
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    ranges: dict[str, torch.Tensor] = {}
+
+    def hook(name):
+        def record(_mod, inputs, _out):
+            x = inputs[0].detach()
+            peak = x.abs().reshape(-1, x.shape[-1]).amax(0).float()
+            ranges[name] = torch.maximum(ranges[name], peak) if name in ranges else peak
+        return record
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)]
+    try:
+        run()
+    finally:
+        for h in handles:
+            h.remove()
+    return ranges
+
+
+def save_int8_ranges(ranges: dict, run_dir) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in ranges.items()}, Path(run_dir) / INT8_RANGES_FILE)
+
+
+def load_int8(module, run_dir):
+    """``module`` quantised with the calibration ranges saved in ``run_dir``."""
+    from safetensors.torch import load_file
+
+    path = Path(run_dir) / INT8_RANGES_FILE
+    if not path.is_file():
+        raise ValueError(f"{run_dir}: no {INT8_RANGES_FILE}, so no int8 calibration; retrain the run with this version")
+    return quantize_int8(module, load_file(path))
+
+
+def quantize_int8(module, ranges: dict):
+    """Dynamic int8 for every ``nn.Linear`` with calibration ranges: weights per output channel, and
+    SmoothQuant-style migration (inputs divided by s, weight columns multiplied by s, with
+    s = a^alpha / w^(1 - alpha)) so that per-tensor activation quantisation does not crush the few
+    outlier channels of BERT-like encoders. Plain per-tensor int8 loses 5-10 F1 points here."""
+    import torch
+
+    class Smoothed(torch.nn.Module):
+        def __init__(self, linear, scale):
+            super().__init__()
+            self.register_buffer("inverse", 1.0 / scale)
+            self.linear = linear
+
+        def forward(self, x):
+            return self.linear(x * self.inverse)
+
+    missing = [n for n, m in module.named_modules() if isinstance(m, torch.nn.Linear) and n not in ranges]
+    if missing:
+        raise ValueError(f"no int8 calibration ranges for {missing[:3]}: the run predates them or its model changed")
+    for name, peak in ranges.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = module.get_submodule(parent_name)
+        linear = getattr(parent, child)
+        w = linear.weight.detach().abs().amax(0).clamp(min=1e-5)
+        scale = (peak.clamp(min=1e-5) ** SMOOTHING_ALPHA / w ** (1 - SMOOTHING_ALPHA)).clamp(min=1e-5)
+        with torch.no_grad():
+            linear.weight.mul_(scale)
+        setattr(parent, child, Smoothed(linear, scale))
+    spec = {n: torch.ao.quantization.per_channel_dynamic_qconfig
+            for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notice points users at torchao
+        return torch.ao.quantization.quantize_dynamic(module, spec)
 
 
 def embed(tokenizer, model, texts: list[str], contexts: list[str | None] | None, opts: EncodingOptions) -> np.ndarray:
