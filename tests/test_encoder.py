@@ -146,6 +146,10 @@ def test_embeddings_kind_and_base_verification(tiny_base, small_corpus, tmp_path
     run = _train("embeddings", base, small_corpus, tmp_path / "emb")
     pred = Predictor.load(run).predict(SENTENCES)
     assert len(pred) == 5
+    fp32 = Predictor.load(run).predict_proba(SENTENCES)
+    int8 = Predictor.load(run, quantize="int8").predict_proba(SENTENCES)
+    for head in fp32:
+        assert np.abs(fp32[head] - int8[head]).max() < 0.05
     from transformers import BertModel
 
     model = BertModel.from_pretrained(base)

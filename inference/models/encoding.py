@@ -167,7 +167,7 @@ def quantize_int8(module, ranges: dict):
             for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's deprecation notice points users at torchao
-        return torch.ao.quantization.quantize_dynamic(module, spec)
+        return torch.ao.quantization.quantize_dynamic(module, spec, inplace=True)
 
 
 def embed(tokenizer, model, texts: list[str], contexts: list[str | None] | None, opts: EncodingOptions) -> np.ndarray:
