@@ -101,14 +101,15 @@ def test_int8_agrees_with_fp32(encoder_run):
 def test_smoothed_int8_tames_an_outlier_channel():
     """One input channel 100x larger than the rest (as in BERT activations) ruins per-tensor int8;
     the calibrated, smoothed quantisation keeps the layer close to fp32."""
-    from inference.models.encoding import linear_input_ranges, quantize_int8
+    from inference.models.encoding import quantize_int8, recording_input_ranges
 
     torch.manual_seed(0)
     layer = torch.nn.Sequential(torch.nn.Linear(64, 32))
     x = torch.randn(256, 64)
     x[:, 7] *= 100
     exact = layer(x).detach()
-    ranges = linear_input_ranges(layer, lambda: layer(x))
+    with recording_input_ranges(layer) as ranges:
+        layer(x)
     plain = torch.ao.quantization.quantize_dynamic(copy.deepcopy(layer), {torch.nn.Linear}, dtype=torch.qint8)(x)
     smoothed = quantize_int8(copy.deepcopy(layer), ranges)(x)
     plain_err, smooth_err = (plain - exact).abs().mean(), (smoothed - exact).abs().mean()

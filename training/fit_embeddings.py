@@ -5,7 +5,7 @@ from data.records import SentenceRecord
 from data.schema import LabelSchema
 from inference.models import linear_heads
 from inference.models.embeddings import EmbeddingsModel, weights_digest
-from inference.models.encoding import EncodingOptions, load_backbone
+from inference.models.encoding import EncodingOptions, load_backbone, recording_input_ranges
 from inference.pretrained import resolve_base
 
 from .config import EmbeddingsConfig
@@ -18,7 +18,8 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: EmbeddingsC
     tokenizer, backbone = load_backbone(path)
     opts = EncodingOptions(max_length=cfg.max_length, prefix=cfg.prefix, context=cfg.context, batch_size=cfg.batch_size)
     model = EmbeddingsModel(tokenizer, backbone, {}, schema, opts, cfg.base, weights_digest(path))
-    texts, contexts = [r.text for r in train], previous_sentences(train) if cfg.context else None
-    model.heads = linear_heads.fit_heads(model.embed(texts, contexts), train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
-    model.calibrate_int8(texts, contexts)
+    with recording_input_ranges(backbone) as ranges:  # the one pass over train also calibrates int8
+        X = model.embed([r.text for r in train], previous_sentences(train) if cfg.context else None)
+    model.int8_ranges = ranges
+    model.heads = linear_heads.fit_heads(X, train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
     return model

@@ -14,8 +14,7 @@ import numpy as np
 from data.schema import LabelSchema
 
 from . import linear_heads
-from .encoding import EncodingOptions, calibration_sample, embed, linear_input_ranges, load_backbone, load_int8, \
-    save_int8_ranges
+from .encoding import EncodingOptions, embed, load_backbone, load_int8, save_int8_ranges
 
 HEADS_FILE = "heads.skops"
 ENCODER_FILE = "encoder.json"
@@ -33,11 +32,7 @@ class EmbeddingsModel:
         self.tokenizer, self.backbone, self.heads = tokenizer, backbone, heads
         self.schema, self.opts, self.base, self.digest = schema, opts, base, digest
         self.uses_context = opts.context
-        self.int8_ranges: dict | None = None
-
-    def calibrate_int8(self, texts: list[str], contexts: list[str | None] | None = None) -> None:
-        """Record the activation ranges that ``--quantize int8`` needs."""
-        self.int8_ranges = linear_input_ranges(self.backbone, partial(self.embed, *calibration_sample(texts, contexts)))
+        self.int8_ranges: dict | None = None  # what ``--quantize int8`` needs; recorded while fitting
 
     def save(self, run_dir: Path) -> None:
         if self.int8_ranges is not None:

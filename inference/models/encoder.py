@@ -15,8 +15,8 @@ import numpy as np
 
 from data.schema import LabelSchema
 
-from .encoding import EncodingOptions, approx_lengths, calibration_sample, length_batches, linear_input_ranges, \
-    load_backbone, load_int8, mean_pool, save_int8_ranges, set_threads, tokenize
+from .encoding import EncodingOptions, approx_lengths, calibration_sample, length_batches, load_backbone, \
+    load_int8, mean_pool, recording_input_ranges, save_int8_ranges, set_threads, tokenize
 
 ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.safetensors"
@@ -54,7 +54,9 @@ class EncoderModel:
 
     def calibrate_int8(self, texts: list[str], contexts: list[str | None] | None = None) -> None:
         """Record the activation ranges that ``--quantize int8`` needs (call once training is done)."""
-        self.int8_ranges = linear_input_ranges(self.net.backbone, partial(self.predict_proba, *calibration_sample(texts, contexts)))
+        with recording_input_ranges(self.net.backbone) as ranges:
+            self.predict_proba(*calibration_sample(texts, contexts))
+        self.int8_ranges = ranges
 
     def save(self, run_dir: Path) -> None:
         from safetensors.torch import save_file
