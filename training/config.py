@@ -55,6 +55,9 @@ class TfidfConfig(_Strict):
     C: float = Field(gt=0)
     class_weight: Literal["balanced"] | None
     max_iter: int = Field(gt=0)
+    target_ngrams: tuple[int, int] = Field(description="word n-gram range of the view with target mentions as placeholders")
+    target_terms: dict[str, list[str]] = Field(
+        description="per target, the names that become its placeholder ({} turns the view off); see inference.models.target_terms")
 
 
 class _TransformerConfig(_Strict):
@@ -98,6 +101,13 @@ class TrainConfig(_Strict):
     labels: LabelsConfig
     data: DataConfig
     model: ModelConfig
+
+    @model_validator(mode="after")
+    def _terms_name_targets(self):
+        unknown = sorted(set(getattr(self.model, "target_terms", {})) - set(self.labels.targets))
+        if unknown:
+            raise ValueError(f"model.target_terms names {unknown}, which labels.targets does not declare")
+        return self
 
     def resolved_paths(self, base: Path) -> list[Path]:
         return [p if p.is_absolute() else (base / p).resolve() for p in map(Path, self.data.paths)]

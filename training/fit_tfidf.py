@@ -4,6 +4,7 @@ from __future__ import annotations
 from data.records import SentenceRecord
 from data.schema import LabelSchema
 from inference.models import linear_heads
+from inference.models.target_terms import TargetMasker
 from inference.models.tfidf import TfidfModel
 
 from .config import TfidfConfig
@@ -13,12 +14,15 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: TfidfConfig
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    texts = [r.text for r in train]
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(analyzer="word", ngram_range=tuple(cfg.word_ngrams), min_df=cfg.min_df,
-                                 max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, lowercase=True)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(cfg.char_ngrams), min_df=cfg.min_df,
-                                 max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, lowercase=True)),
-    ])
-    X = features.fit_transform(texts)
-    return TfidfModel(features, linear_heads.fit_heads(X, train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed), schema)
+    def vectorizer(analyzer: str, ngrams, min_df: int) -> TfidfVectorizer:
+        return TfidfVectorizer(analyzer=analyzer, ngram_range=tuple(ngrams), min_df=min_df,
+                               max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, lowercase=True)
+
+    features = FeatureUnion([("word", vectorizer("word", cfg.word_ngrams, cfg.min_df)),
+                             ("char", vectorizer("char_wb", cfg.char_ngrams, cfg.min_df))])
+    # A placeholder n-gram seen once says little; the view keeps those seen at least twice.
+    target_view = vectorizer("word", cfg.target_ngrams, max(2, cfg.min_df)) if cfg.target_terms else None
+    model = TfidfModel(features, {}, schema, target_view, TargetMasker(cfg.target_terms))
+    X = model.fit_features([r.text for r in train])
+    model.heads = linear_heads.fit_heads(X, train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
+    return model

@@ -1,4 +1,5 @@
-"""The TF-IDF baseline: word and character n-grams with linear heads (see ``linear_heads``)."""
+"""The TF-IDF baseline: word and character n-grams, plus word n-grams over the text with target
+mentions as placeholders (see ``target_terms``), with linear heads (see ``linear_heads``)."""
 from __future__ import annotations
 
 import json
@@ -11,60 +12,99 @@ import numpy as np
 from data.schema import LabelSchema
 
 from . import linear_heads
+from .target_terms import TargetMasker, placeholder
 
 MODEL_FILE = "model.skops"
 VOCABULARY_FILE = "vocabulary.json"
+TERMS_FILE = "target_terms.json"
+TARGET_VIEW = "target"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class TfidfModel:
-    """The fitted feature union and the linear heads."""
+    """The fitted feature union over the raw text, the optional target view, and the linear heads."""
 
     uses_context = False
 
-    def __init__(self, features, heads: dict, schema: LabelSchema):
+    def __init__(self, features, heads: dict, schema: LabelSchema, target_view=None, masker: TargetMasker | None = None):
         self.features = features
         self.heads = heads
         self.schema = schema
+        self.target_view = target_view
+        self.masker = masker or TargetMasker({})
+
+    def _vectorizers(self) -> list[tuple[str, object]]:
+        views = list(self.features.transformer_list)
+        return views + [(TARGET_VIEW, self.target_view)] if self.target_view is not None else views
+
+    def fit_features(self, texts: list[str]):
+        X = self.features.fit_transform(texts)
+        if self.target_view is not None:
+            X = _stack(X, self.target_view.fit_transform([self.masker.mask(t) for t in texts]))
+        return X
+
+    def transform(self, texts: list[str]):
+        X = self.features.transform(texts)
+        if self.target_view is not None:
+            X = _stack(X, self.target_view.transform([self.masker.mask(t) for t in texts]))
+        return X
+
+    def feature_names(self) -> list[str]:
+        names = list(self.features.get_feature_names_out())
+        if self.target_view is not None:
+            names += [f"{TARGET_VIEW}__{g}" for g in self.target_view.get_feature_names_out()]
+        return names
 
     def save(self, run_dir: Path) -> None:
         # Vocabularies go to plain JSON: as skops objects they take ~60 MB and seconds to load.
-        vocabularies = {name: {t: int(j) for t, j in vec.vocabulary_.items()} for name, vec in self.features.transformer_list}
+        vocabularies = {name: {t: int(j) for t, j in vec.vocabulary_.items()} for name, vec in self._vectorizers()}
         (run_dir / VOCABULARY_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
-        for _, vec in self.features.transformer_list:
+        (run_dir / TERMS_FILE).write_text(json.dumps(self.masker.terms, ensure_ascii=False, indent=1), encoding="utf-8")
+        for _, vec in self._vectorizers():
             vec.vocabulary_ = {}
+        obj = {"features": self.features, "heads": self.heads}
+        if self.target_view is not None:
+            obj[TARGET_VIEW] = self.target_view
         try:
-            linear_heads.save({"features": self.features, "heads": self.heads}, run_dir / MODEL_FILE)
+            linear_heads.save(obj, run_dir / MODEL_FILE)
         finally:
-            _restore_vocabularies(self.features, vocabularies)
+            self._restore(vocabularies)
+
+    def _restore(self, vocabularies: dict) -> None:
+        for name, vec in self._vectorizers():
+            vec.vocabulary_ = vocabularies[name]
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None) -> dict[str, np.ndarray]:
-        return linear_heads.predict_proba(self.heads, self.features.transform(texts), self.schema)
+        return linear_heads.predict_proba(self.heads, self.transform(texts), self.schema)
 
     def explain(self, texts: list[str], head_name: str, labels: list[str], top_k: int = 5) -> list[list[tuple[str, float]]]:
         """The words that pushed each text most towards its label.
 
         Each n-gram's contribution (tf-idf value x weight) is shared among the words it covers:
-        a word n-gram among its words, a character n-gram among the words that contain it.
+        a word n-gram among its words, a character n-gram among the words that contain it, and a
+        placeholder among the words of the target mentions it stands for.
         """
-        X = self.features.transform(texts).tocsr()
-        names = self.features.get_feature_names_out()
+        X = self.transform(texts).tocsr()
+        names = self.feature_names()
         result = []
         for i, (text, label) in enumerate(zip(texts, labels)):
             weights = linear_heads.direction(self.heads, self.schema, head_name, label)
             row = X.getrow(i)
-            words = _WORD.findall(text)
+            spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+            words = [w for _, _, w in spans]
             lowered = [w.lower() for w in words]
+            as_placeholder = _placeholder_of_words(spans, self.masker.spans(text))
             scores: dict[int, float] = defaultdict(float)
             for col, value in zip(row.indices, row.data):
                 contribution = float(value * weights[col])
                 kind, gram = names[col].split("__", 1)
-                if kind == "word":
-                    parts = gram.split()
-                    hits = [k for k, w in enumerate(lowered) if w in parts]
-                else:
+                if kind == "char":
                     core = gram.strip()
                     hits = [k for k, w in enumerate(lowered) if core and core in w]
+                else:
+                    parts = gram.split()
+                    hits = [k for k, w in enumerate(lowered)
+                            if (as_placeholder.get(k) in parts if kind == TARGET_VIEW and k in as_placeholder else w in parts)]
                 for k in hits:
                     scores[k] += contribution / len(hits)
             merged: dict[str, float] = defaultdict(float)
@@ -75,14 +115,29 @@ class TfidfModel:
         return result
 
 
-def _restore_vocabularies(features, vocabularies: dict) -> None:
-    for name, vec in features.transformer_list:
-        vec.vocabulary_ = vocabularies[name]
+def _stack(a, b):
+    from scipy.sparse import hstack
+
+    return hstack([a, b]).tocsr()
+
+
+def _placeholder_of_words(words: list[tuple[int, int, str]], mentions: list[tuple[int, int, str]]) -> dict[int, str]:
+    """Word index -> the placeholder of the target mention covering it."""
+    out = {}
+    for k, (ws, we, _) in enumerate(words):
+        for ms, me, target in mentions:
+            if ws < me and ms < we:
+                out[k] = placeholder(target)
+                break
+    return out
 
 
 def load(run_dir: Path, schema: LabelSchema, quantize: str | None = None) -> TfidfModel:
     if quantize:
         raise ValueError("quantisation applies to transformer kinds, not to the tfidf baseline")
     obj = linear_heads.load(run_dir / MODEL_FILE, schema)
-    _restore_vocabularies(obj["features"], json.loads((run_dir / VOCABULARY_FILE).read_text(encoding="utf-8")))
-    return TfidfModel(obj["features"], obj["heads"], schema)
+    terms_path = run_dir / TERMS_FILE
+    terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
+    model = TfidfModel(obj["features"], obj["heads"], schema, obj.get(TARGET_VIEW), TargetMasker(terms))
+    model._restore(json.loads((run_dir / VOCABULARY_FILE).read_text(encoding="utf-8")))
+    return model
