@@ -86,12 +86,25 @@ def cmd_calibrate(args) -> int:
     predictor = _load(args.run)
     records = _read_labelled(args.data, predictor.schema)
     try:
-        out, metrics = recalibrate(Path(args.run), records, Path(args.output), force=args.force)
+        out, report = recalibrate(Path(args.run), records, Path(args.output), force=args.force)
     except RunExistsError as exc:
         raise UsageError(str(exc)) from None
-    _print_metrics(metrics, predictor.schema, f"{out}: on the calibration sample (in-sample, optimistic)")
+    _print_choice(report["cross_validation"], len(records))
+    _print_metrics(report["metrics_on_sample"], predictor.schema, f"{out}: on the calibration sample (in-sample, optimistic)")
     print(f"calibrated run folder: {out}")
     return EXIT_OK
+
+
+def _print_choice(choice: dict, n: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"thresholds per head, scored on held-out articles of the sample ({n} sentences, 5 folds)")
+    for col in ("head", "current", "re-tuned", "kept"):
+        table.add_column(col, justify="right" if col != "head" else "left")
+    for head, row in choice.items():
+        table.add_row(head, f"{row['current']:.3f}", f"{row['retuned']:.3f}", row["kept"])
+    Console().print(table)
 
 
 def cmd_data_check(args) -> int:

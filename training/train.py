@@ -64,10 +64,9 @@ def tuning_records(dev: list[SentenceRecord], tune_on: str) -> list[SentenceReco
     return dev
 
 
-def calibrate(predictor: Predictor, records: list[SentenceRecord]) -> Thresholds:
+def sample_probabilities(predictor: Predictor, records: list[SentenceRecord]) -> dict:
     contexts = previous_sentences(records) if predictor.uses_context else None
-    probs = predictor.predict_proba([r.text for r in records], contexts)
-    return tuning.tune(probs, records, predictor.schema)
+    return predictor.predict_proba([r.text for r in records], contexts)
 
 
 @contextmanager
@@ -105,7 +104,7 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
         predictor = Predictor(model, schema, Thresholds.default(schema), config.model.kind, tmp,
                               getattr(model, "uses_context", False))
         tune_set = tuning_records(splits["dev"], config.data.tune_on)
-        predictor.thresholds = calibrate(predictor, tune_set)
+        predictor.thresholds = tuning.tune(sample_probabilities(predictor, tune_set), tune_set, schema)
         runfolder.write_json(tmp / runfolder.THRESHOLDS, predictor.thresholds.to_dict())
         metrics = {name: evaluate(predictor, splits[name]) for name in ("dev", "test")}
         metrics["training"] = {"fit_seconds": round(fit_seconds, 1), "sizes": {k: len(v) for k, v in splits.items()},
@@ -116,16 +115,20 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
 
 
 def recalibrate(run_dir: Path, records: list[SentenceRecord], output: Path, force: bool = False) -> tuple[Path, dict]:
-    """Copy a run folder with thresholds re-tuned on a user's labelled sample; return it and its metrics."""
+    """Copy a run folder with thresholds re-tuned on a user's labelled sample, head by head where
+    re-tuning wins under cross-validation over the sample's articles; return it and the calibration
+    report (the choice per head and the metrics on the sample)."""
     if output.exists() and not force:
         raise RunExistsError(f"{output} already exists; pass --force to replace it")
     predictor = Predictor.load(run_dir)
-    predictor.thresholds = calibrate(predictor, records)
+    predictor.thresholds, choice = tuning.cross_validated(sample_probabilities(predictor, records), records,
+                                                          predictor.schema, predictor.thresholds)
     with assembling(output) as tmp:
         shutil.copytree(run_dir, tmp, dirs_exist_ok=True)
         runfolder.write_json(tmp / runfolder.THRESHOLDS, predictor.thresholds.to_dict())
         metrics = json.loads((tmp / runfolder.METRICS).read_text("utf-8"))
-        metrics["calibration"] = {"sentences": len(records), "metrics_on_sample": evaluate(predictor, records)}
+        metrics["calibration"] = {"sentences": len(records), "cross_validation": choice,
+                                  "metrics_on_sample": evaluate(predictor, records)}
         runfolder.write_json(tmp / runfolder.METRICS, metrics)
         runfolder.write_manifest(tmp, predictor.kind)
-    return output, metrics["calibration"]["metrics_on_sample"]
+    return output, metrics["calibration"]
