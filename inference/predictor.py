@@ -75,12 +75,18 @@ class Predictor:
                 batch_size: int = 512) -> list[Prediction]:
         """Typed predictions in input order. ``contexts`` holds each sentence's previous sentence, if any."""
         texts = list(texts)
-        probs = self.predict_proba(texts, contexts, batch_size)
+        preds = self.decide(self.predict_proba(texts, contexts, batch_size))
+        if explain:
+            self._attach_explanations(texts, preds)
+        return preds
+
+    def decide(self, probs: dict[str, np.ndarray]) -> list[Prediction]:
+        """Predictions from the probabilities ``predict_proba`` gave, under the current thresholds."""
         s = self.schema
         stance_idx = {f: decide_stance(probs[f], s, self.thresholds.stance[f]) for f in s.stance_fields}
         frame_on = decide_frames(probs["frames"], s, self.thresholds.frames)
         preds = []
-        for i in range(len(texts)):
+        for i in range(len(probs["frames"])):
             prob_json = {f: {v: round(float(probs[f][i, j]), 6) for j, v in enumerate(s.stance_values)} for f in s.stance_fields}
             prob_json["frames"] = {fr: round(float(probs["frames"][i, j]), 6) for j, fr in enumerate(s.frames)}
             preds.append(Prediction(
@@ -88,8 +94,6 @@ class Predictor:
                 frames=[fr for j, fr in enumerate(s.frames) if frame_on[i, j]],
                 probabilities=prob_json,
             ))
-        if explain:
-            self._attach_explanations(texts, preds)
         return preds
 
     def _attach_explanations(self, texts: list[str], preds: list[Prediction], top_k: int = 5) -> None:

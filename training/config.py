@@ -56,6 +56,7 @@ class TfidfConfig(_Strict):
     class_weight: Literal["balanced"] | None
     max_iter: int = Field(gt=0)
     target_ngrams: tuple[int, int] = Field(description="word n-gram range of the view with target mentions as placeholders")
+    target_min_df: int = Field(ge=1, description="documents an n-gram of the target view must occur in")
     target_terms: dict[str, list[str]] = Field(
         description="per target, the names that become its placeholder ({} turns the view off); see inference.models.target_terms")
 

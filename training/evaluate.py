@@ -51,10 +51,13 @@ def metrics_of(records: list[SentenceRecord], preds: list[Prediction], schema: L
     return out
 
 
-def evaluate(predictor: Predictor, records: list[SentenceRecord]) -> dict:
-    """Metrics overall and per language, using article context where the predictor uses it."""
-    contexts = previous_sentences(records) if predictor.uses_context else None
-    preds = predictor.predict([r.text for r in records], contexts)
+def evaluate(predictor: Predictor, records: list[SentenceRecord], probs: dict | None = None) -> dict:
+    """Metrics overall and per language, using article context where the predictor uses it;
+    ``probs`` (from ``predict_proba`` on these records) saves predicting them again."""
+    if probs is None:
+        contexts = previous_sentences(records) if predictor.uses_context else None
+        probs = predictor.predict_proba([r.text for r in records], contexts)
+    preds = predictor.decide(probs)
     result = metrics_of(records, preds, predictor.schema)
     result["by_lang"] = {}
     for lang in sorted({r.lang for r in records}):

@@ -20,9 +20,8 @@ def fit(train: list[SentenceRecord], dev: list[SentenceRecord], cfg: TfidfConfig
 
     features = FeatureUnion([("word", vectorizer("word", cfg.word_ngrams, cfg.min_df)),
                              ("char", vectorizer("char_wb", cfg.char_ngrams, cfg.min_df))])
-    # A placeholder n-gram seen once says little; the view keeps those seen at least twice.
-    target_view = vectorizer("word", cfg.target_ngrams, max(2, cfg.min_df)) if cfg.target_terms else None
+    target_view = vectorizer("word", cfg.target_ngrams, cfg.target_min_df) if cfg.target_terms else None
     model = TfidfModel(features, {}, schema, target_view, TargetMasker(cfg.target_terms))
-    X = model.fit_features([r.text for r in train])
+    X = model.features_of([r.text for r in train], fit=True)
     model.heads = linear_heads.fit_heads(X, train, schema, cfg.C, cfg.class_weight, cfg.max_iter, seed)
     return model

@@ -121,14 +121,14 @@ def recalibrate(run_dir: Path, records: list[SentenceRecord], output: Path, forc
     if output.exists() and not force:
         raise RunExistsError(f"{output} already exists; pass --force to replace it")
     predictor = Predictor.load(run_dir)
-    predictor.thresholds, choice = tuning.cross_validated(sample_probabilities(predictor, records), records,
-                                                          predictor.schema, predictor.thresholds)
+    probs = sample_probabilities(predictor, records)
+    predictor.thresholds, choice = tuning.cross_validated(probs, records, predictor.schema, predictor.thresholds)
     with assembling(output) as tmp:
         shutil.copytree(run_dir, tmp, dirs_exist_ok=True)
         runfolder.write_json(tmp / runfolder.THRESHOLDS, predictor.thresholds.to_dict())
         metrics = json.loads((tmp / runfolder.METRICS).read_text("utf-8"))
         metrics["calibration"] = {"sentences": len(records), "cross_validation": choice,
-                                  "metrics_on_sample": evaluate(predictor, records)}
+                                  "metrics_on_sample": evaluate(predictor, records, probs)}
         runfolder.write_json(tmp / runfolder.METRICS, metrics)
         runfolder.write_manifest(tmp, predictor.kind)
     return output, metrics["calibration"]

@@ -37,16 +37,12 @@ class TfidfModel:
         views = list(self.features.transformer_list)
         return views + [(TARGET_VIEW, self.target_view)] if self.target_view is not None else views
 
-    def fit_features(self, texts: list[str]):
-        X = self.features.fit_transform(texts)
+    def features_of(self, texts: list[str], fit: bool = False):
+        """The feature matrix of ``texts`` (fitting the vectorizers first when ``fit``)."""
+        step = "fit_transform" if fit else "transform"
+        X = getattr(self.features, step)(texts)
         if self.target_view is not None:
-            X = _stack(X, self.target_view.fit_transform([self.masker.mask(t) for t in texts]))
-        return X
-
-    def transform(self, texts: list[str]):
-        X = self.features.transform(texts)
-        if self.target_view is not None:
-            X = _stack(X, self.target_view.transform([self.masker.mask(t) for t in texts]))
+            X = _stack(X, getattr(self.target_view, step)([self.masker.mask(t) for t in texts]))
         return X
 
     def feature_names(self) -> list[str]:
@@ -75,7 +71,7 @@ class TfidfModel:
             vec.vocabulary_ = vocabularies[name]
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None) -> dict[str, np.ndarray]:
-        return linear_heads.predict_proba(self.heads, self.transform(texts), self.schema)
+        return linear_heads.predict_proba(self.heads, self.features_of(texts), self.schema)
 
     def explain(self, texts: list[str], head_name: str, labels: list[str], top_k: int = 5) -> list[list[tuple[str, float]]]:
         """The words that pushed each text most towards its label.
@@ -84,7 +80,7 @@ class TfidfModel:
         a word n-gram among its words, a character n-gram among the words that contain it, and a
         placeholder among the words of the target mentions it stands for.
         """
-        X = self.transform(texts).tocsr()
+        X = self.features_of(texts).tocsr()
         names = self.feature_names()
         result = []
         for i, (text, label) in enumerate(zip(texts, labels)):
@@ -93,7 +89,9 @@ class TfidfModel:
             spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
             words = [w for _, _, w in spans]
             lowered = [w.lower() for w in words]
-            as_placeholder = _placeholder_of_words(spans, self.masker.spans(text))
+            # The target view's tokens: a word inside a mention reads as its target's placeholder.
+            in_mention = _placeholder_of_words(spans, self.masker.spans(text))
+            masked = [in_mention.get(k, w) for k, w in enumerate(lowered)]
             scores: dict[int, float] = defaultdict(float)
             for col, value in zip(row.indices, row.data):
                 contribution = float(value * weights[col])
@@ -103,8 +101,7 @@ class TfidfModel:
                     hits = [k for k, w in enumerate(lowered) if core and core in w]
                 else:
                     parts = gram.split()
-                    hits = [k for k, w in enumerate(lowered)
-                            if (as_placeholder.get(k) in parts if kind == TARGET_VIEW and k in as_placeholder else w in parts)]
+                    hits = [k for k, w in enumerate(masked if kind == TARGET_VIEW else lowered) if w in parts]
                 for k in hits:
                     scores[k] += contribution / len(hits)
             merged: dict[str, float] = defaultdict(float)
