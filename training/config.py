@@ -43,6 +43,9 @@ class DataConfig(_Strict):
     test_fraction: float = Field(gt=0, lt=0.5)
     tune_on: Literal["articles", "all"] = Field(
         description="Dev sentences used to tune thresholds: those of whole articles (closest to real news) or all.")
+    tune_bootstrap: int = Field(ge=0, description=(
+        "Thresholds are the mean of the grid optima on this many bootstrap resamples of the tuning "
+        "articles (0: the plain optimum); see training.thresholds."))
 
 
 class TfidfConfig(_Strict):

@@ -3,6 +3,10 @@
 Stance: a grid over (favor, against) thresholds maximising F_avg. Frames: one grid per frame
 maximising its F1. Ties go to the higher threshold: when unsure, say ``none`` (codebook rule 6).
 
+The grid optimum on a thousand dev sentences is noisy: four corpus labels changed moved the
+baseline's sovereignty threshold from 0.50 to 0.35. With ``rounds``, ``tune`` returns the mean of
+the optima on that many bootstrap resamples of whole articles (bagging), which moves by 0.01-0.03.
+
 On a small sample the grid optimum is mostly noise (on 160 real sentences it lost 3 to 7 points of
 F_avg out of sample against the thresholds tuned on dev), so ``cross_validated`` re-tunes a head only
 where that beats the current thresholds on held-out articles.
@@ -38,7 +42,28 @@ def _polar(schema: LabelSchema) -> list[int]:
     return [schema.stance_values.index(v) for v in schema.polar_values]
 
 
-def tune(probs: dict[str, np.ndarray], records: list[SentenceRecord], schema: LabelSchema) -> Thresholds:
+def tune(probs: dict[str, np.ndarray], records: list[SentenceRecord], schema: LabelSchema,
+         rounds: int = 0, seed: int = 0) -> Thresholds:
+    """The grid optimum per head on ``records``; with ``rounds``, its mean over that many bootstrap
+    resamples of whole articles (a standalone sentence is its own article), rounded to 0.01."""
+    if not rounds:
+        return _grid_optimum(probs, records, schema)
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        groups.setdefault(r.article if r.article is not None else r.id, []).append(i)
+    members = list(groups.values())
+    rng = np.random.default_rng(seed)
+    optima = []
+    for _ in range(rounds):
+        rows = np.array([i for k in rng.integers(0, len(members), len(members)) for i in members[k]])
+        optima.append(_grid_optimum({h: p[rows] for h, p in probs.items()}, [records[i] for i in rows], schema))
+    return Thresholds(
+        stance={f: {v: round(float(np.mean([o.stance[f][v] for o in optima])), 2) for v in optima[0].stance[f]}
+                for f in schema.stance_fields},
+        frames={fr: round(float(np.mean([o.frames[fr] for o in optima])), 2) for fr in schema.frames})
+
+
+def _grid_optimum(probs: dict[str, np.ndarray], records: list[SentenceRecord], schema: LabelSchema) -> Thresholds:
     th = Thresholds.default(schema)
     polar = schema.polar_values
     for target, f in zip(schema.targets, schema.stance_fields):

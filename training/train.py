@@ -104,11 +104,13 @@ def train(config: TrainConfig, config_dir: Path, output: Path, force: bool = Fal
         predictor = Predictor(model, schema, Thresholds.default(schema), config.model.kind, tmp,
                               getattr(model, "uses_context", False))
         tune_set = tuning_records(splits["dev"], config.data.tune_on)
-        predictor.thresholds = tuning.tune(sample_probabilities(predictor, tune_set), tune_set, schema)
+        predictor.thresholds = tuning.tune(sample_probabilities(predictor, tune_set), tune_set, schema,
+                                           config.data.tune_bootstrap, config.seed)
         runfolder.write_json(tmp / runfolder.THRESHOLDS, predictor.thresholds.to_dict())
         metrics = {name: evaluate(predictor, splits[name]) for name in ("dev", "test")}
         metrics["training"] = {"fit_seconds": round(fit_seconds, 1), "sizes": {k: len(v) for k, v in splits.items()},
-                               "thresholds_tuned_on": f"dev ({len(tune_set)} sentences, {config.data.tune_on})"}
+                               "thresholds_tuned_on": f"dev ({len(tune_set)} sentences, {config.data.tune_on}, "
+                                                      f"{config.data.tune_bootstrap} bootstrap rounds)"}
         runfolder.write_json(tmp / runfolder.METRICS, metrics)
         runfolder.write_manifest(tmp, config.model.kind)
     return output
