@@ -36,8 +36,7 @@ def corpus_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
 
 def split_of(record: SentenceRecord, dev: float, test: float) -> str:
     """Deterministic split from a hash of the article id (or the sentence id)."""
-    key = record.article or record.id
-    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
+    bucket = int.from_bytes(hashlib.sha256(record.group.encode("utf-8")).digest()[:8], "big") / 2**64
     if bucket < test:
         return "test"
     if bucket < test + dev:

@@ -25,6 +25,11 @@ class SentenceRecord:
     index: int | None = None
     origin: str = field(default="", compare=False)  # "file:line", for error messages
 
+    @property
+    def group(self) -> str:
+        """The unit that is never split: its article, or the sentence itself when standalone."""
+        return self.article or self.id
+
     def to_json(self) -> dict:
         row: dict = {"id": self.id, "text": self.text, "lang": self.lang}
         row.update({f"stance_{t}": v for t, v in self.stances.items()})

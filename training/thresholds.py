@@ -45,12 +45,12 @@ def _polar(schema: LabelSchema) -> list[int]:
 def tune(probs: dict[str, np.ndarray], records: list[SentenceRecord], schema: LabelSchema,
          rounds: int = 0, seed: int = 0) -> Thresholds:
     """The grid optimum per head on ``records``; with ``rounds``, its mean over that many bootstrap
-    resamples of whole articles (a standalone sentence is its own article), rounded to 0.01."""
+    resamples of whole articles (``SentenceRecord.group``), rounded to 0.01."""
     if not rounds:
         return _grid_optimum(probs, records, schema)
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(records):
-        groups.setdefault(r.article if r.article is not None else r.id, []).append(i)
+        groups.setdefault(r.group, []).append(i)
     members = list(groups.values())
     rng = np.random.default_rng(seed)
     optima = []
@@ -109,8 +109,7 @@ def cross_validated(probs: dict[str, np.ndarray], records: list[SentenceRecord],
     other folds score better on the held-out fold. Folds are whole articles (a standalone sentence is
     its own article), assigned by a hash of the article id. Returns the chosen thresholds (re-tuned on
     the whole sample where re-tuning won) and, per head, both held-out scores and the choice."""
-    groups = [r.article if r.article is not None else r.id for r in records]
-    fold_of = np.array([zlib.crc32(g.encode("utf-8")) % folds for g in groups])
+    fold_of = np.array([zlib.crc32(r.group.encode("utf-8")) % folds for r in records])
     fold_thresholds = {}
     for k in sorted(set(fold_of.tolist())):
         rest = np.flatnonzero(fold_of != k)
