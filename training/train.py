@@ -24,7 +24,8 @@ from . import thresholds as tuning
 from .config import TrainConfig, dump_config
 from .evaluate import evaluate, previous_sentences
 
-FITTERS = {"tfidf": "training.fit_tfidf", "embeddings": "training.fit_embeddings", "encoder": "training.fit_encoder"}
+FITTERS = {"tfidf": "training.fit_tfidf", "embeddings": "training.fit_embeddings", "encoder": "training.fit_encoder",
+           "ensemble": "training.fit_ensemble"}
 
 
 class RunExistsError(FileExistsError):

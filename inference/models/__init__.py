@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-KINDS = {"tfidf": "inference.models.tfidf", "embeddings": "inference.models.embeddings", "encoder": "inference.models.encoder"}
+KINDS = {"tfidf": "inference.models.tfidf", "embeddings": "inference.models.embeddings", "encoder": "inference.models.encoder",
+         "ensemble": "inference.models.ensemble"}
 
 
 def kind_module(kind: str):
